@@ -1,0 +1,3 @@
+module enjailed/lab/sim
+
+go 1.26
