@@ -114,6 +114,9 @@ function engineEnv(stateDir: string): Record<string, string> {
   };
 }
 
+/** Whether the engine has printed anything yet (so a failure need not repeat it). */
+let engineSpoke = false;
+
 export async function runStack(o: StackRunOptions): Promise<StackRunResult> {
   const programDir = path.resolve(o.programDir);
   const project = projectName(programDir);
@@ -136,7 +139,12 @@ export async function runStack(o: StackRunOptions): Promise<StackRunResult> {
   for (const [key, value] of Object.entries(o.secretConfig ?? {})) await stack.setConfig(key, { value, secret: true });
   for (const key of o.removeConfig ?? []) await stack.removeConfig(key);
 
-  const onOutput = o.onOutput ?? ((text: string) => process.stdout.write(text));
+  // With --color never the engine still leaves a few of its colour tags (`<{%fg 1%}>`) in summaries: strip them.
+  const print = o.onOutput ?? ((text: string) => process.stdout.write(text));
+  const onOutput = (text: string): void => {
+    engineSpoke = true;
+    print(text.replace(/<\{%[^%]*%\}>/g, ""));
+  };
   const common = { onOutput, color: "never" as const };
   switch (o.operation) {
     case "preview": {
@@ -216,7 +224,10 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((e: unknown) => {
-    process.stderr.write(`stack: ${e instanceof Error ? e.message : String(e)}\n`);
+    // The Automation API's CommandError repeats everything the engine printed, which is already on screen.
+    const engineFailed = e instanceof Error && e.name === "CommandError" && engineSpoke;
+    const message = engineFailed ? `pulumi ${process.argv[2] ?? ""} failed; the engine's output above says why` : e instanceof Error ? e.message : String(e);
+    process.stderr.write(`stack: ${message}\n`);
     process.exit(1);
   });
 }
