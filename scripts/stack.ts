@@ -145,7 +145,12 @@ export async function runStack(o: StackRunOptions): Promise<StackRunResult> {
     engineSpoke = true;
     print(text.replace(/<\{%[^%]*%\}>/g, ""));
   };
-  const common = { onOutput, color: "never" as const };
+  // The engine's diagnostics (the provider's error messages) arrive on stderr: stream them too.
+  const onError = (text: string): void => {
+    engineSpoke = true;
+    process.stderr.write(text.replace(/<\{%[^%]*%\}>/g, ""));
+  };
+  const common = { onOutput, onError, color: "never" as const };
   switch (o.operation) {
     case "preview": {
       const r = await stack.preview({ ...common, diff: true, expectNoChanges: o.expectNoChanges ?? false });
