@@ -50,6 +50,9 @@ function isCommandOutcome(v: unknown): v is CommandOutcome {
 
 function causeText(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
+  // An error built by serialized code may come from another realm's Error: trust its message all the same.
+  const message = cause !== null && typeof cause === "object" ? (cause as { message?: unknown }).message : undefined;
+  if (typeof message === "string") return message;
   if (typeof cause === "string") return cause;
   try {
     return JSON.stringify(cause) ?? String(cause);

@@ -51,12 +51,26 @@ export interface RunResult {
   target: string;
 }
 
+/**
+ * Pulumi's closure serializer turns classes into ES5-style constructor functions that call `Error` as a plain
+ * function, which builds a separate object and leaves `this` with no message (the engine then printed `{}`). So the
+ * error classes below build a real `Error`, give it their prototype and return it: `message`, `instanceof` and
+ * `name` are right in the native class and in the serialized copy alike.
+ */
+function realError<T extends Error>(prototype: T, name: string, message: string, options: ErrorOptions | undefined, fields: object): T {
+  // In the serialized copy the class's prototype does not chain to Error.prototype either: mend that once.
+  if (!Object.prototype.isPrototypeOf.call(Error.prototype, prototype)) Object.setPrototypeOf(prototype, Error.prototype);
+  const e = new Error(message, options);
+  Object.setPrototypeOf(e, prototype);
+  Object.defineProperty(e, "name", { value: name, enumerable: false, writable: true, configurable: true });
+  return Object.assign(e, fields) as T;
+}
+
 /** A command that exited with a code the caller did not allow, timed out, or was refused by doas/sudo. */
 export class RemoteCommandError extends Error {
-  override readonly name = "RemoteCommandError";
-  readonly result: RunResult;
+  declare readonly result: RunResult;
   /** The one-line cause, for example `command failed with exit code 1 on root@192.0.2.10:22`. */
-  readonly summary: string;
+  declare readonly summary: string;
   /** `new RemoteCommandError(result)`, or STYLE.md's `new RemoteCommandError(doing, thing, result)`. */
   constructor(result: RunResult, summary?: string, options?: ErrorOptions);
   constructor(doing: string, thing: string, result: RunResult, options?: ErrorOptions);
@@ -64,15 +78,19 @@ export class RemoteCommandError extends Error {
     const result = typeof a === "string" ? (c as RunResult) : a;
     const summary = typeof a === "string" ? commandFailure(result) : (b ?? commandFailure(result));
     const head = typeof a === "string" ? `${a} ${b ?? ""}: ${summary}` : summary;
-    super([head, ...commandDetails(result)].join("\n"), typeof a === "string" ? d : (c as ErrorOptions | undefined));
-    this.result = result;
-    this.summary = summary;
+    const message = [head, ...commandDetails(result)].join("\n");
+    const options = typeof a === "string" ? d : (c as ErrorOptions | undefined);
+    super(message, options);
+    return realError(RemoteCommandError.prototype, "RemoteCommandError", message, options, { result, summary });
   }
 }
 
 /** The host could not be reached, refused us, presented the wrong key, or dropped a write midway. */
 export class ConnectionError extends Error {
-  override readonly name = "ConnectionError";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    return realError(ConnectionError.prototype, "ConnectionError", message, options, {});
+  }
 }
 
 /** Run `command` on the host. See the header for transport, escalation, errors and retries. */
@@ -447,6 +465,8 @@ function execHandshake(
     client.on("ready", () => {
       if (settled) return;
       settled = true;
+      // Small request/reply exchanges on one connection otherwise wait on Nagle + delayed ACK (~40 ms each).
+      client.setNoDelay(true);
       resolve(client);
     });
     client.on("error", (err: Error & { level?: string; code?: string }) => {

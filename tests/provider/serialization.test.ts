@@ -14,7 +14,7 @@ import { configureFrom } from "../../provider/lib/config";
 import { diffWith } from "../../provider/lib/diff";
 import { describeDifferences } from "../../provider/lib/adopt";
 import { partialFailure, problem } from "../../provider/lib/errors";
-import { RemoteCommandError, run } from "../../provider/lib/exec";
+import { ConnectionError, RemoteCommandError, run } from "../../provider/lib/exec";
 import { readRemoteFile, removeRemoteFile, withRemoteLock, writeRemoteFile } from "../../provider/lib/files";
 import { inputKeys } from "../../provider/lib/inputs";
 import { sh } from "../../provider/lib/sh";
@@ -75,6 +75,27 @@ describe("provider serialization", () => {
     expect(s.text).not.toContain("_zod");
     expect(s.text.length).toBeLessThan(SIZE_BUDGET);
     expect(s.text).toContain("require(\"ssh2\")");
+  });
+
+  it("keeps error messages in the serialized copy (the engine printed `{}` for ConnectionError once)", async () => {
+    const probe = {
+      make(): unknown[] {
+        const outcome = { command: "zfs get", exitCode: 1, stdout: "", stderr: "no such pool", target: "admin@h:22" };
+        const c = new ConnectionError("connecting to admin@h:22: host key differs");
+        const r = new RemoteCommandError(outcome);
+        const wrapped = problem("reading", "ZFS dataset", "zroot/x", c);
+        return [c instanceof Error, c instanceof ConnectionError, c.name, c.message,
+          r instanceof Error, r instanceof RemoteCommandError, r.summary, wrapped.message];
+      },
+    };
+    const s = await runtime.serializeFunction(() => probe, { allowSecrets: true });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = require("require-from-string") as (text: string) => { handler: () => typeof probe };
+    expect(load(s.text).handler().make()).toEqual([
+      true, true, "ConnectionError", "connecting to admin@h:22: host key differs",
+      true, true, "command failed with exit code 1 on admin@h:22",
+      "reading ZFS dataset (zroot/x): connecting to admin@h:22: host key differs",
+    ]);
   });
 
   it("serializes every exported *Provider in provider/*.ts", async () => {
