@@ -54,6 +54,13 @@ func TestZfsGetFormats(t *testing.T) {
 	if got := l.ok("zfs", "get", "-H", "-o", "value,source", "user:tag,recordsize", "zroot/usr/jail"); got != "x\tinherited from zroot/usr\n1M\tinherited from zroot/usr\n" {
 		t.Errorf("inherited user prop: %q", got)
 	}
+	// clones: the seed's dns and ldap roots are clones of the skel snapshot; a filesystem has no value.
+	if got := l.ok("zfs", "get", "-H", "-o", "name,value", "clones", "-t", "snapshot", "-r", "zroot/usr/jail"); got != "zroot/usr/jail/15.0@skel\tzroot/usr/jail/dns,zroot/usr/jail/ldap\n" {
+		t.Errorf("clones: %q", got)
+	}
+	if got := l.ok("zfs", "get", "-H", "-o", "value", "clones", "zroot/usr/jail"); got != "-\n" {
+		t.Errorf("clones of a filesystem: %q", got)
+	}
 	all := l.ok("zfs", "get", "all", "zroot/usr/jail")
 	if !strings.HasPrefix(all, "NAME            PROPERTY") || !strings.Contains(all, "zroot/usr/jail  canmount ") {
 		t.Errorf("get all:\n%s", all)

@@ -29,6 +29,7 @@ var propTable = []propDef{
 	{name: "compressratio", readonly: true},
 	{name: "mounted", readonly: true, fsOnly: true},
 	{name: "origin", readonly: true},
+	{name: "clones", readonly: true},
 	{name: "quota", def: "none", numeric: true, fsOnly: true},
 	{name: "reservation", def: "none", numeric: true, fsOnly: true},
 	{name: "recordsize", def: "128K", inherit: true, numeric: true, fsOnly: true},
@@ -118,6 +119,18 @@ func (s *State) propValue(d *Dataset, name string, exact bool) (string, string) 
 			return "-", "-"
 		}
 		return d.Origin, "-"
+	case "clones":
+		// zfsprops(7): for snapshots, the comma-separated clones made from it; filesystems have no value.
+		if d.Type != "snapshot" {
+			return "-", "-"
+		}
+		var clones []string
+		for _, c := range s.sortedDatasets() {
+			if c.Origin == d.Name {
+				clones = append(clones, c.Name)
+			}
+		}
+		return strings.Join(clones, ","), "-"
 	case "guid":
 		return strconv.FormatUint(d.GUID, 10), "-"
 	}
