@@ -20,7 +20,9 @@
  *   `zfs get -H -o name,value clones -t snapshot -r NAME`: children or snapshots refuse the delete unless
  *   `destroyChildren` (then `zfs destroy -r`); clones outside the dataset always refuse it. A dataset marked `data` is
  *   kept (and the CLI output says so) unless `destroyData`. `data` datasets carry the user property `enjailed:data=on`
- *   (set at create, or on adoption), and `destroyChildren` refuses while a descendant carries it
+ *   (set at create, or on adoption). A dataset whose only descendants are such data (and their snapshots) is kept too,
+ *   with a message, rather than failing the destroy: it cannot go without them. `destroyChildren` refuses while a
+ *   descendant carries the mark
  *   (`zfs get -H -o name,value -r -t filesystem,volume enjailed:data NAME`), so a parent's `-r` never takes data along.
  *   "dataset does not exist" is success.
  * Id: the dataset name. Replaced (delete first: the name collides) when `name`, `origin` or `connection.host` changes.
@@ -318,6 +320,22 @@ export function deleteBlockers(name: string, listed: string, clones: string, des
   return problems;
 }
 
+/**
+ * @internal When everything below `name` is data the user keeps (datasets marked data, their children and
+ * snapshots), the marked datasets; otherwise undefined. Such a parent cannot go without the data, so delete keeps it
+ * too instead of failing the whole `pulumi destroy`; the next `up` adopts it again.
+ */
+export function keptDataBelow(name: string, listed: string, marked: string): string[] | undefined {
+  const data = marked.split("\n").map((l) => l.split("\t")).filter(([n, v]) => n !== undefined && n !== name && v === "on").map(([n]) => n as string);
+  const dependents = listed.split("\n").map((l) => l.trim()).filter((l) => l !== "" && l !== name);
+  if (data.length === 0 || dependents.length === 0) return undefined;
+  const underData = (d: string): boolean => {
+    const fs = d.split("@")[0] as string;
+    return data.some((k) => fs === k || fs.startsWith(`${k}/`));
+  };
+  return dependents.every(underData) ? data : undefined;
+}
+
 const THING = "ZFS dataset";
 
 async function readDataset(conn: ConnectionInputs, name: string, properties: Record<string, string>) {
@@ -455,9 +473,14 @@ export const zfsDatasetProvider: dynamic.ResourceProvider<ZfsDatasetInputs, ZfsD
         ? (await run(props.connection, sh`zfs get -H -o name,value clones -t snapshot -r ${id}`, { idempotent: true })).stdout
         : "";
       const hasChildren = listed.stdout.split("\n").some((l) => l.startsWith(`${id}/`));
-      const marked = props.destroyChildren && hasChildren
+      const marked = hasChildren
         ? (await run(props.connection, sh`zfs get -H -o name,value -r -t filesystem,volume ${DATA_MARK} ${id}`, { idempotent: true })).stdout
         : "";
+      const kept = props.destroyChildren ? undefined : keptDataBelow(id, listed.stdout, marked);
+      if (kept !== undefined) {
+        console.log(`kept ${THING} ${id}: it still holds data that is kept (${kept.join(", ")}); delete that with destroyData first to remove this too`);
+        return;
+      }
       const blockers = deleteBlockers(id, listed.stdout, clones, props.destroyChildren, marked);
       if (blockers.length > 0) throw new Error(blockers.join("; "));
       const r = await run(props.connection, sh`zfs destroy ${[...(props.destroyChildren ? [raw("-r")] : []), id]}`, { allowExitCodes: [1] });

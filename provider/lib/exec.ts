@@ -433,6 +433,13 @@ function execAuth(conn: ConnectionInputs, creds: CredentialSources): Pick<Connec
       throw new ConnectionError(`connecting to ${target}: cannot read the SSH key file ${JSON.stringify(creds.keyFile)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     if (creds.passphrase !== undefined) auth.passphrase = creds.passphrase;
+    // Parse it here so a bad or locked key names its file (ssh2's own message does not).
+    const { utils } = require("ssh2") as typeof import("ssh2");
+    const parsed = utils.parseKey(auth.privateKey, creds.passphrase);
+    if (parsed instanceof Error) {
+      const hint = /passphrase|encrypted/i.test(parsed.message) ? " (set the secret stack config enjailed:sshKeyPassphrase, or ENJAILED_SSH_KEY_PASSPHRASE)" : "";
+      throw new ConnectionError(`connecting to ${target}: cannot use the SSH key file ${JSON.stringify(creds.keyFile)}: ${parsed.message}${hint}`);
+    }
   }
   if (creds.agent !== undefined) auth.agent = creds.agent;
   if (auth.privateKey === undefined && auth.agent === undefined) {

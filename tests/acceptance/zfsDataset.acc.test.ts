@@ -203,5 +203,19 @@ zroot/usr/jail/bhyve/vm  mounted     no                  -
 zroot/usr/jail/bhyve/vm  mountpoint  /usr/jail/bhyve/vm  inherited from zroot/usr
 `.replace(/bhyve/g, jail)));
     });
+
+    it("destroy keeps the VM data and the jail root that holds it; the next up adopts both", async () => {
+      const root = `zroot/usr/jail/${jail}`;
+      const guids = await host(`zfs get -H -o value guid ${root} ${root}/vm`);
+      const destroy = await stack!.destroy();
+      expect(destroy.changes).toEqual({ delete: 3 });
+      expect(destroy.output).toContain(`kept ZFS dataset ${root}/vm: it is marked data`);
+      expect(destroy.output).toContain(`kept ZFS dataset ${root}: it still holds data that is kept (${root}/vm)`);
+      expect(await host(`zfs get -H -o value guid ${root} ${root}/vm`)).toBe(guids);
+
+      const again = await stack!.up();
+      expect(again.changes).toEqual({ create: 3 });
+      expect(await host(`zfs get -H -o value guid ${root} ${root}/vm`)).toBe(guids);
+    });
   });
 });

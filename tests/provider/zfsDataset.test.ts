@@ -3,6 +3,7 @@ import {
   createCommand,
   deleteBlockers,
   getCommand,
+  keptDataBelow,
   observedProperties,
   parseZfsGet,
   sameZfsValue,
@@ -107,6 +108,14 @@ describe("ZfsDataset", () => {
         "it has children or snapshots (set destroyChildren to run zfs destroy -r): zroot/a/b, zroot/a@s1",
       ]);
       expect(deleteBlockers("zroot/a", listed, "", true)).toEqual([]);
+    });
+
+    it("keeps a parent whose only descendants are kept data (and their snapshots), not one with anything else", () => {
+      const marked = "zroot/a\t-\nzroot/a/vm\ton\nzroot/a/vm/disk0\t-\n";
+      expect(keptDataBelow("zroot/a", "zroot/a\nzroot/a/vm\nzroot/a/vm/disk0\nzroot/a/vm@daily\n", marked)).toEqual(["zroot/a/vm"]);
+      expect(keptDataBelow("zroot/a", "zroot/a\nzroot/a/vm\nzroot/a/other\n", marked + "zroot/a/other\t-\n")).toBeUndefined();
+      expect(keptDataBelow("zroot/a", "zroot/a\nzroot/a/vm\nzroot/a@s1\n", marked)).toBeUndefined();
+      expect(keptDataBelow("zroot/a", "zroot/a\n", "zroot/a\ton\n")).toBeUndefined();
     });
 
     it("always refuses clones outside the dataset (never -R)", () => {
