@@ -10,7 +10,7 @@ import type { TestStack } from "../helpers/engine";
 import { fileMeaning, jailConfSchema, renderJailConf } from "../../provider/jailConf";
 import { meaningDifferences } from "../../provider/jailConfSyntax";
 import { seedFile, seedParameters, seedVariables } from "../../examples/jail-conf/seed";
-import { acquireTarget } from "./target";
+import { acquireTarget, stackConfig } from "./target";
 import type { Target } from "./target";
 
 const minutes = 60_000;
@@ -30,15 +30,7 @@ afterAll(async () => {
 });
 
 function connectionConfig(): Record<string, string> {
-  const c = target.connection;
-  return {
-    "enjailed:host": c.host,
-    "enjailed:port": String(c.port),
-    "enjailed:user": c.user,
-    "enjailed:hostKey": c.hostKey,
-    "enjailed:become": c.become,
-    "enjailed:sshKeyFile": target.privateKeyFile,
-  };
+  return stackConfig(target.connection, { privateKeyFile: target.privateKeyFile });
 }
 
 async function host(command: string, input?: string): Promise<string> {

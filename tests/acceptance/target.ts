@@ -27,6 +27,21 @@ export interface Target {
 }
 
 /** Wraps a command line so that it runs as root through `become`. */
+/**
+ * Stack config for programs built on examples/connection.ts: the `enjailed:*` keys of this connection, with the key
+ * file when given (the provider reads it in `configure`; it never reaches state).
+ */
+export function stackConfig(c: TargetConnection, options: { become?: TargetConnection["become"]; privateKeyFile?: string } = {}): Record<string, string> {
+  return {
+    "enjailed:host": c.host,
+    "enjailed:port": String(c.port),
+    "enjailed:user": c.user,
+    "enjailed:hostKey": c.hostKey,
+    "enjailed:become": options.become ?? c.become,
+    ...(options.privateKeyFile === undefined ? {} : { "enjailed:sshKeyFile": options.privateKeyFile }),
+  };
+}
+
 export function asRoot(command: string, become: TargetConnection["become"]): string {
   switch (become) {
     case "doas":

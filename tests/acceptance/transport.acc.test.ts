@@ -21,7 +21,7 @@ import { EngineRunError, openStack } from "../helpers/engine";
 import type { TestStack } from "../helpers/engine";
 import { fingerprint, startLab } from "../lab/lab";
 import type { Escalation, Lab, LabSession } from "../lab/lab";
-import { acquireTarget } from "./target";
+import { acquireTarget, stackConfig } from "./target";
 import type { Target, TargetConnection } from "./target";
 
 const minutes = 60_000;
@@ -37,13 +37,7 @@ const resourceType = (t: string): string => `pulumi-nodejs:dynamic/enjailed:${t}
 
 /** Stack config for the connection (the key file goes separately: some tests pass it through the environment). */
 function connectionConfig(c: TargetConnection, become: TargetConnection["become"] = c.become): Record<string, string> {
-  return {
-    "enjailed:host": c.host,
-    "enjailed:port": String(c.port),
-    "enjailed:user": c.user,
-    "enjailed:hostKey": c.hostKey,
-    "enjailed:become": become,
-  };
+  return stackConfig(c, { become });
 }
 
 function labTarget(lab: Lab): TargetConnection {

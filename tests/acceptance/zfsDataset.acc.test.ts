@@ -7,7 +7,7 @@
 import { randomBytes } from "crypto";
 import { EngineRunError, openStack } from "../helpers/engine";
 import type { TestStack } from "../helpers/engine";
-import { acquireTarget } from "./target";
+import { acquireTarget, stackConfig } from "./target";
 import type { Target } from "./target";
 
 const minutes = 60_000;
@@ -28,15 +28,7 @@ afterAll(async () => {
 });
 
 function connectionConfig(): Record<string, string> {
-  const c = target.connection;
-  return {
-    "enjailed:host": c.host,
-    "enjailed:port": String(c.port),
-    "enjailed:user": c.user,
-    "enjailed:hostKey": c.hostKey,
-    "enjailed:become": c.become,
-    "enjailed:sshKeyFile": target.privateKeyFile,
-  };
+  return stackConfig(target.connection, { privateKeyFile: target.privateKeyFile });
 }
 
 async function host(command: string): Promise<string> {
