@@ -51,6 +51,8 @@ if [ "${1:-}" = "--check" ]; then
 fi
 
 # 3. Build from the Go module proxy. GOTOOLCHAIN=local makes a too-new go directive fail loudly.
+# The Go toolchain of these machines lives in /usr/local/go, which a non-login shell may not have on PATH.
+command -v go >/dev/null || PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || { echo "engine: the Go toolchain is needed to build the Pulumi CLI" >&2; exit 1; }
 export GOTOOLCHAIN=local CGO_ENABLED=0
 export GOFLAGS=-mod=mod

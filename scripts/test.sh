@@ -10,6 +10,7 @@ bash scripts/bootstrap.sh || exit 1
 passed=0; failed=0; skipped=0; status=0
 results=$(mktemp -d)
 
+command -v go >/dev/null || PATH="$PATH:/usr/local/go/bin"
 if [ -d tests/lab/sim ]; then
   echo "== go test (tests/lab/sim)"
   (cd tests/lab/sim && GOTOOLCHAIN=local go vet ./... && GOTOOLCHAIN=local go test -count=1 -v ./...) > "$results/go.txt" 2>&1
