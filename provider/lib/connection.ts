@@ -110,8 +110,14 @@ export function connectionSchema() {
 
 /** Connection settings as provider methods receive them (defaults filled). */
 export type ConnectionInputs = z.output<ReturnType<typeof connectionSchema>>;
-/** Connection settings as programs write them; every field may be an Output. */
-export type ConnectionArgs = PulumiInputs<z.input<ReturnType<typeof connectionSchema>>>;
+type ConnectionShape = z.input<ReturnType<typeof connectionSchema>>;
+/**
+ * Connection settings as programs write them; every field may be an Output. `proxy` is a plain object of inputs, as in @pulumi/command's `remote.ConnectionArgs`, so a value typed as ours also
+ * types as theirs (the whole connection may still be an Output).
+ */
+export type ConnectionArgs = Omit<PulumiInputs<ConnectionShape>, "proxy"> & {
+  proxy?: PulumiInputs<NonNullable<ConnectionShape["proxy"]>>;
+};
 
 /** How messages name the target: `admin@127.0.0.2:40123`, or `local` for the local transport. */
 export function describeTarget(c: Pick<ConnectionInputs, "host" | "user" | "port"> & { transport?: string }): string {

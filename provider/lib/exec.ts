@@ -391,13 +391,23 @@ async function execDialOnce(conn: ConnectionInputs, creds: CredentialSources): P
   if (conn.proxy !== undefined) {
     const p = conn.proxy;
     const proxyAuth = p.agentSocketPath !== undefined ? { ...auth, agent: p.agentSocketPath } : auth;
-    jump = await execHandshake({ host: p.host, port: p.port, user: p.user, hostKey: p.hostKey }, proxyAuth, timeoutMs, undefined, creds);
+    const jumpName = `jump host ${p.user}@${p.host}:${p.port}`;
+    try {
+      jump = await execHandshake({ host: p.host, port: p.port, user: p.user, hostKey: p.hostKey }, proxyAuth, timeoutMs, undefined, creds);
+    } catch (e) {
+      // Say which hop failed: a wrong proxy.hostKey must not read as the target's key.
+      const f = e as Error & { retryable?: boolean };
+      throw Object.assign(new Error(`${jumpName}: ${f.message}`), { retryable: f.retryable === true });
+    }
     const via = jump;
     sock = await new Promise<Duplex>((resolve, reject) => {
       via.forwardOut("127.0.0.1", 0, conn.host, conn.port, (err, stream) => {
         if (err) {
           via.end();
-          reject(Object.assign(new Error(`jump host ${p.user}@${p.host}:${p.port} could not reach ${conn.host}:${conn.port}: ${err.message}`), { retryable: true }));
+          // Only "connect failed" (RFC 4254 reason 2) may pass with time; a prohibited forward will not.
+          const retryable = (err as Error & { reason?: number }).reason === 2;
+          const why = err.message.replace(/^\(SSH\) /, "");
+          reject(Object.assign(new Error(`${jumpName} could not reach ${conn.host}:${conn.port}: ${why}`), { retryable }));
         } else {
           resolve(stream);
         }

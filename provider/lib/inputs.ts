@@ -29,13 +29,14 @@ type Primitive = string | number | boolean | bigint | symbol | null | undefined;
 
 /**
  * Deep `pulumi.Input` wrapping of a plain type: every property, array item and nested property may be an Output.
- * Homomorphic on objects, so JSDoc written on schema keys reaches editor hovers.
+ * Homomorphic on objects, so JSDoc written on schema keys reaches editor hovers. An optional value is
+ * `Input<T> | undefined`, not `Input<T | undefined>`, so the shapes match @pulumi/command's connection args.
  */
 export type PulumiInputs<T> = T extends Primitive
   ? T
   : T extends ReadonlyArray<infer E>
     ? Input<PulumiInputs<E>>[]
-    : { [K in keyof T]: Input<PulumiInputs<T[K]>> };
+    : { [K in keyof T]: undefined extends T[K] ? Input<PulumiInputs<Exclude<T[K], undefined>>> | undefined : Input<PulumiInputs<T[K]>> };
 
 /**
  * The top-level input keys of a schema factory, for `DiffPolicy.keys`: diff then never looks at `__provider` or at
