@@ -478,7 +478,7 @@ export const zfsDatasetProvider: dynamic.ResourceProvider<ZfsDatasetInputs, ZfsD
         : "";
       const kept = props.destroyChildren ? undefined : keptDataBelow(id, listed.stdout, marked);
       if (kept !== undefined) {
-        console.log(`kept ${THING} ${id}: it still holds data that is kept (${kept.join(", ")}); delete that with destroyData first to remove this too`);
+        console.log(`kept ${THING} ${id}: it still holds data that is kept (${kept.join(", ")}); to remove both, destroy with destroyData set on that dataset, or run zfs destroy -r ${id} by hand`);
         return;
       }
       const blockers = deleteBlockers(id, listed.stdout, clones, props.destroyChildren, marked);
