@@ -10,7 +10,7 @@
  * parameters from config, for combinations examples/jail-conf cannot express). Needs the lab for its session log.
  */
 import { randomBytes } from "crypto";
-import { EngineRunError, openStack } from "../helpers/engine";
+import { engineFailure, openStack } from "../helpers/engine";
 import type { TestStack } from "../helpers/engine";
 import { startLab } from "../lab/lab";
 import type { Lab } from "../lab/lab";
@@ -22,16 +22,6 @@ jest.setTimeout(10 * minutes);
 const PARENT = "zroot/usr/jail";
 const tag = (): string => randomBytes(3).toString("hex");
 
-/** Runs `fn`, which must fail with an EngineRunError; returns the engine's output. */
-async function engineFailure(fn: () => Promise<unknown>): Promise<string> {
-  try {
-    await fn();
-  } catch (e) {
-    if (e instanceof EngineRunError) return e.output;
-    throw e;
-  }
-  throw new Error("expected the engine operation to fail, and it succeeded");
-}
 
 interface BadCase {
   label: string;

@@ -13,7 +13,8 @@
  */
 import { randomBytes } from "crypto";
 import { writeFile } from "fs/promises";
-import { EngineRunError, openStack } from "../helpers/engine";
+import { engineFailure, openStack } from "../helpers/engine";
+import { seedZfsTable, tableRows } from "./seed";
 import type { Deployment, TestStack } from "../helpers/engine";
 import { startLab } from "../lab/lab";
 import type { FaultRule, Lab } from "../lab/lab";
@@ -45,16 +46,6 @@ function config(lab: Lab): Record<string, string> {
   );
 }
 
-/** Runs `fn`, which must fail with an EngineRunError; returns the engine's output. */
-async function engineFailure(fn: () => Promise<unknown>): Promise<string> {
-  try {
-    await fn();
-  } catch (e) {
-    if (e instanceof EngineRunError) return e.output;
-    throw e;
-  }
-  throw new Error("expected the engine operation to fail, and it succeeded");
-}
 
 /**
  * Appends rules to the lab's faults.json as written (in place, as docs/lab.md asks). Used where LabFaults has no
@@ -259,18 +250,7 @@ describe("the seed's datasets converge after the VM dataset's create fails", () 
     expect(up.changes).toEqual({ create: 1, same: 2 });
     expect((await host(lab, `zfs get -H -p -o value guid '${root}'`)).stdout.trim()).toBe(rootGuid);
     const out = (await host(lab, `zfs get jailed,canmount,mounted,mountpoint -r ${root}`)).stdout;
-    const rows = (text: string): string[] => text.trim().split("\n").map((l) => l.trim().split(/\s+/).join(" "));
-    expect(rows(out)).toEqual(rows(`
-NAME                     PROPERTY    VALUE               SOURCE
-zroot/usr/jail/bhyve     jailed      off                 default
-zroot/usr/jail/bhyve     canmount    on                  default
-zroot/usr/jail/bhyve     mounted     yes                 -
-zroot/usr/jail/bhyve     mountpoint  /usr/jail/bhyve     inherited from zroot/usr
-zroot/usr/jail/bhyve/vm  jailed      on                  local
-zroot/usr/jail/bhyve/vm  canmount    on                  default
-zroot/usr/jail/bhyve/vm  mounted     no                  -
-zroot/usr/jail/bhyve/vm  mountpoint  /usr/jail/bhyve/vm  inherited from zroot/usr
-`));
+    expect(tableRows(out)).toEqual(tableRows(seedZfsTable()));
     expect((await stack.preview({ expectNoChanges: true })).changes).toEqual({ same: 3 });
   });
 });

@@ -24,7 +24,7 @@ import { mkdtempSync, readFileSync, rmSync } from "fs";
 import { connect } from "net";
 import { tmpdir } from "os";
 import { join } from "path";
-import { EngineRunError, openStack } from "../helpers/engine";
+import { engineFailure, openStack } from "../helpers/engine";
 import type { TestStack } from "../helpers/engine";
 import { fingerprint, startLab } from "../lab/lab";
 import type { Lab } from "../lab/lab";
@@ -37,16 +37,6 @@ const PROGRAM = "tests/acceptance/programs/jump";
 const PARENT = "zroot/usr/jail";
 const tag = (): string => randomBytes(3).toString("hex");
 
-/** Runs `fn`, which must fail with an EngineRunError; returns the engine's output. */
-async function engineFailure(fn: () => Promise<unknown>): Promise<string> {
-  try {
-    await fn();
-  } catch (e) {
-    if (e instanceof EngineRunError) return e.output;
-    throw e;
-  }
-  throw new Error("expected the engine operation to fail, and it succeeded");
-}
 
 /** Resolves once something accepts TCP connections on host:port (polls for up to 10 s). */
 async function waitForListener(host: string, port: number): Promise<void> {

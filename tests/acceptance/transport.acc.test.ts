@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { createServer } from "net";
-import { EngineRunError, openStack } from "../helpers/engine";
+import { engineFailure, openStack } from "../helpers/engine";
 import type { TestStack } from "../helpers/engine";
 import { fingerprint, startLab } from "../lab/lab";
 import type { Escalation, Lab, LabSession } from "../lab/lab";
@@ -45,16 +45,6 @@ function labTarget(lab: Lab): TargetConnection {
   return { host: c.host, port: c.port, user: c.user, hostKey: c.hostKey, become: c.become };
 }
 
-/** Runs `fn`, which must fail with an EngineRunError; returns the engine's output. */
-async function engineFailure(fn: () => Promise<unknown>): Promise<string> {
-  try {
-    await fn();
-  } catch (e) {
-    if (e instanceof EngineRunError) return e.output;
-    throw e;
-  }
-  throw new Error("expected the engine operation to fail, and it succeeded");
-}
 
 /** A TCP port on 127.0.0.1 that nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {

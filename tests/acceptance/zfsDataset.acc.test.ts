@@ -7,6 +7,7 @@
 import { randomBytes } from "crypto";
 import { EngineRunError, openStack } from "../helpers/engine";
 import type { TestStack } from "../helpers/engine";
+import { seedZfsTable, tableRows } from "./seed";
 import { acquireTarget, stackConfig } from "./target";
 import type { Target } from "./target";
 
@@ -182,18 +183,7 @@ describe("ZfsDataset acceptance", () => {
       stack = await openStack("examples/zfs-dataset/seed", { config: { ...connectionConfig(), jail } });
       expect((await stack.up()).changes).toEqual({ create: 3 });
       const out = await host(`zfs get jailed,canmount,mounted,mountpoint -r zroot/usr/jail/${jail}`);
-      const rows = (text: string) => text.trim().split("\n").map((l) => l.trim().split(/\s+/).join(" "));
-      expect(rows(out)).toEqual(rows(`
-NAME                     PROPERTY    VALUE               SOURCE
-zroot/usr/jail/bhyve     jailed      off                 default
-zroot/usr/jail/bhyve     canmount    on                  default
-zroot/usr/jail/bhyve     mounted     yes                 -
-zroot/usr/jail/bhyve     mountpoint  /usr/jail/bhyve     inherited from zroot/usr
-zroot/usr/jail/bhyve/vm  jailed      on                  local
-zroot/usr/jail/bhyve/vm  canmount    on                  default
-zroot/usr/jail/bhyve/vm  mounted     no                  -
-zroot/usr/jail/bhyve/vm  mountpoint  /usr/jail/bhyve/vm  inherited from zroot/usr
-`.replace(/bhyve/g, jail)));
+      expect(tableRows(out)).toEqual(tableRows(seedZfsTable(jail)));
     });
 
     it("destroy keeps the VM data and the jail root that holds it; the next up adopts both", async () => {

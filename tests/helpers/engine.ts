@@ -63,6 +63,17 @@ export class EngineRunError extends Error {
   }
 }
 
+/** Runs `fn`, which must fail with an EngineRunError; returns the engine's output. */
+export async function engineFailure(fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn();
+  } catch (e) {
+    if (e instanceof EngineRunError) return e.output;
+    throw e;
+  }
+  throw new Error("expected the engine operation to fail, and it succeeded");
+}
+
 export interface OpenStackOptions {
   stackName?: string;
   config?: Record<string, string>;
